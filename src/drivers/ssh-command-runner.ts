@@ -98,8 +98,11 @@ export const REMOTE_WRAPPER = [
   'timeout -s KILL "$d" "$@" <&4 3<&- 4<&- &',
   'pid=$!',
   'exec 4<&-',
-  // The leader first, so that it cannot fork after the group kill; then its whole group.
-  '(while read -r x; do :; done; kill -s KILL "$pid"; kill -s KILL -- "-$pid") <&3 >/dev/null 2>&1 &',
+  // The whole group in one kill: killing the leader alone would end the `wait` below, and
+  // the wrapper would stop the watchdog before it got to the rest. No group yet means
+  // `timeout` has not reached setpgid (nor forked): kill it, and look again.
+  '(while read -r x; do :; done',
+  ' until kill -s KILL -- "-$pid"; do kill -s KILL "$pid" || break; done) <&3 >/dev/null 2>&1 &',
   'watch=$!',
   'exec 3<&-',
   // 2>/dev/null: dash would report "Killed" for a timed-out command on the command's stderr.
