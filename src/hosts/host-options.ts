@@ -13,11 +13,20 @@ function allowedKeys(driver: HostDriver): string[] {
     case 'sim':
       return [...SIM_LATENCIES, 'failureRate'];
     case 'lxc':
-      return ['lxcPath', 'bridge'];
+      return ['lxcPath', 'bridge', 'blockDevice'];
     case 'openvz':
-      return ['tool', 'legacy'];
+      return ['tool', 'legacy', 'execMode'];
     case 'auto':
-      return [...SIM_LATENCIES, 'failureRate', 'lxcPath', 'bridge', 'tool', 'legacy'];
+      return [
+        ...SIM_LATENCIES,
+        'failureRate',
+        'lxcPath',
+        'bridge',
+        'blockDevice',
+        'tool',
+        'legacy',
+        'execMode',
+      ];
   }
 }
 
@@ -44,7 +53,7 @@ export function hostConfigProblems(
         out.push({ field, problems: [`${key} must be an integer number of ms from 0 to 600000`] });
       }
     } else if (key === 'failureRate') {
-      if (typeof value !== 'number' || value < 0 || value > 1) {
+      if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 1) {
         out.push({ field, problems: ['failureRate must be a number from 0 to 1'] });
       }
     } else if (key === 'lxcPath') {
@@ -61,6 +70,18 @@ export function hostConfigProblems(
     } else if (key === 'tool') {
       if (value !== 'vzctl' && value !== 'prlctl') {
         out.push({ field, problems: ["tool must be 'vzctl' or 'prlctl'"] });
+      }
+    } else if (key === 'blockDevice') {
+      if (
+        typeof value !== 'string' ||
+        !/^\/dev\/[A-Za-z0-9._/-]+$/.test(value) ||
+        value.includes('..')
+      ) {
+        out.push({ field, problems: ['blockDevice must be a /dev/ path'] });
+      }
+    } else if (key === 'execMode') {
+      if (value !== 'exec3' && value !== 'exec2') {
+        out.push({ field, problems: ["execMode must be 'exec3' or 'exec2'"] });
       }
     } else if (key === 'legacy') {
       if (typeof value !== 'boolean')
