@@ -36,6 +36,7 @@ export interface ErrorBody {
 
 /** Database errors that mean "the database is not there" rather than a bug. */
 function isDatabaseUnavailable(err: unknown): boolean {
+  if (err === null || typeof err !== 'object') return false;
   const code = (err as { code?: string }).code;
   return (
     code === 'ECONNREFUSED' ||
@@ -63,10 +64,11 @@ export function toErrorBody(exception: unknown): ErrorBody {
     const code = codeForStatus(status);
     const message =
       status === 404 ? 'no such route' : status >= 500 ? 'internal error' : exception.message;
-    return { statusCode: status >= 500 ? 500 : status, code, message, details: {} };
+    const statusCode = status === 503 ? 503 : status >= 500 ? 500 : status;
+    return { statusCode, code, message, details: {} };
   }
   // Fastify's own errors (bad JSON, wrong content type, body too large) carry a 4xx statusCode.
-  const status = (exception as { statusCode?: number }).statusCode;
+  const status = (exception as { statusCode?: number } | null | undefined)?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
     return {
       statusCode: status,

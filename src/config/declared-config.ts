@@ -75,8 +75,22 @@ export function readDeclaredConfig(file: string): DeclaredConfig {
         problems.push(`${section}.${name}: the name must match ${NAME_PATTERN.source}`);
         continue;
       }
+      if (
+        value !== null &&
+        value !== undefined &&
+        (typeof value !== 'object' || Array.isArray(value))
+      ) {
+        problems.push(`${section}.${name}: must be a map of fields`);
+        continue;
+      }
       const cls = SECTIONS[section as keyof typeof SECTIONS] as ClassConstructor<object>;
-      const dto = plainToInstance(cls, value ?? {});
+      let dto: object;
+      try {
+        dto = plainToInstance(cls, value ?? {});
+      } catch (err) {
+        problems.push(`${section}.${name}: cannot be read (${(err as Error).message})`);
+        continue;
+      }
       const errors: ValidationError[] = validateSync(dto, {
         whitelist: true,
         forbidNonWhitelisted: true,

@@ -39,7 +39,8 @@ export class Env {
   REDIS_URL?: string;
 
   @IsOptional()
-  @Matches(/^[\x21-\x7e]{16,}(,[\x21-\x7e]{16,})*$/, {
+  // Printable characters except the comma, which separates tokens.
+  @Matches(/^[\x21-\x2b\x2d-\x7e]{16,}(,[\x21-\x2b\x2d-\x7e]{16,})*$/, {
     message:
       'WARMPOOL_ADMIN_TOKEN must be one or more comma-separated tokens of at least 16 printable characters',
   })

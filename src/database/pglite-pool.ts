@@ -51,7 +51,8 @@ class PgliteClient extends EventEmitter {
           : ((await this.db.exec(sql)).at(-1) ?? { rows: [], fields: [], affectedRows: 0 });
       const result: PgLikeResult = {
         rows: raw.rows,
-        rowCount: raw.affectedRows ?? raw.rows.length,
+        // PGlite reports affectedRows 0 for a SELECT, where pg counts the rows returned.
+        rowCount: raw.affectedRows || raw.rows.length,
         command: commandOf(sql),
         fields: raw.fields,
       };

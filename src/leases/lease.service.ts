@@ -45,6 +45,8 @@ export interface CreatedLease {
 class NotEnoughReady extends Error {}
 /** A concurrent request with the same Idempotency-Key committed first. */
 class IdempotencyRace extends Error {}
+/** The tenant's quota has no room (the error is built after the rollback). */
+class QuotaShort extends Error {}
 
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
@@ -332,29 +334,40 @@ export class LeaseService {
     idempotencyKey: string | undefined,
     requestHash: string | null,
   ): Promise<{ row: LeaseRow; containers: ContainerRow[] }> {
-    const result = await this.db.transaction(async (tx) => {
-      if (tenantId && !(await this.store.reserveQuota(tx, tenantId, count))) {
-        throw await this.quotaError(tenantId, count);
-      }
-      const leaseId = randomUUID();
-      const taken = await this.containers.leaseReady(tx, pool.id, count, leaseId);
-      if (taken.length < count) throw new NotEnoughReady();
-      const row = await this.store.insert(tx, {
-        id: leaseId,
-        poolId: pool.id,
-        tenantId,
-        containerIds: taken.map((c) => c.id),
-        labels,
-        ttlSeconds,
+    // Nothing in here may use this.db: embedded PGlite has one connection, held by tx.
+    const result = await this.db
+      .transaction(async (tx) => {
+        if (tenantId && !(await this.store.reserveQuota(tx, tenantId, count)))
+          throw new QuotaShort();
+        const leaseId = randomUUID();
+        const taken = await this.containers.leaseReady(tx, pool.id, count, leaseId);
+        if (taken.length < count) throw new NotEnoughReady();
+        const row = await this.store.insert(tx, {
+          id: leaseId,
+          poolId: pool.id,
+          tenantId,
+          containerIds: taken.map((c) => c.id),
+          labels,
+          ttlSeconds,
+        });
+        if (
+          idempotencyKey &&
+          !(await this.store.recordIdempotency(
+            tx,
+            tenantKey,
+            idempotencyKey,
+            requestHash!,
+            leaseId,
+          ))
+        ) {
+          throw new IdempotencyRace();
+        }
+        return { row, containers: taken };
+      })
+      .catch(async (err: unknown) => {
+        if (err instanceof QuotaShort) throw await this.quotaError(tenantId!, count);
+        throw err;
       });
-      if (
-        idempotencyKey &&
-        !(await this.store.recordIdempotency(tx, tenantKey, idempotencyKey, requestHash!, leaseId))
-      ) {
-        throw new IdempotencyRace();
-      }
-      return { row, containers: taken };
-    });
     // A lease just lowered the ready count: let the reconciler backfill now.
     this.kicker.kick();
     return result;

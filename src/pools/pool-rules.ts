@@ -52,7 +52,7 @@ function predictive(input: PoolSettingsInput['predictive']): PredictiveSettings 
 /** Defaults for PUT: limits that are omitted follow the ones given, so minReady 80 alone is valid. */
 export function settingsFromPut(input: PoolSettingsInput): PoolSettings {
   const minReady = input.minReady ?? 1;
-  const maxReady = input.maxReady ?? Math.max(50, minReady);
+  const maxReady = input.maxReady ?? Math.min(input.maxTotal ?? Infinity, Math.max(50, minReady));
   const maxTotal = input.maxTotal ?? Math.max(100, maxReady);
   const maxLeaseSeconds = input.maxLeaseSeconds ?? Math.max(21_600, input.defaultLeaseSeconds ?? 0);
   return checkPoolSettings({

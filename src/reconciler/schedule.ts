@@ -3,6 +3,9 @@ import type { PoolSchedule } from '../pools/pool.entity';
 
 /** Whether a cron expression (with optional timezone) parses; the message when it does not. */
 export function cronProblem(cron: string, timezone?: string): string | null {
+  // cron-parser fills missing fields with '*': "* * * *" would mean every minute, forever.
+  const fields = cron.trim().split(/\s+/).filter(Boolean).length;
+  if (fields !== 5 && fields !== 6) return 'a cron expression has 5 or 6 fields';
   try {
     CronExpressionParser.parse(cron, { tz: timezone, currentDate: new Date() });
     return null;
