@@ -78,18 +78,23 @@ export class TemplateBuilder {
           builds.push(build);
         }
         if (build.state === 'building' && !this.inFlight.has(build.id)) {
-          this.build(template, build, host);
+          this.build(template, build, host, eligible.length);
           report.started++;
         }
       }
-      await this.updateTemplateState(template, builds, eligible.length);
+      await this.updateTemplateState(template, eligible.length);
     }
 
     report.removed += await this.removeSuperseded(templates, builds, hosts);
     return report;
   }
 
-  private build(template: TemplateEntity, build: TemplateBuildEntity, host: HostEntity): void {
+  private build(
+    template: TemplateEntity,
+    build: TemplateBuildEntity,
+    host: HostEntity,
+    eligibleHosts: number,
+  ): void {
     this.track(build.id, async () => {
       const driver = this.hosts.driverOf(host);
       const target = this.hosts.target(host);
@@ -136,22 +141,19 @@ export class TemplateBuilder {
           },
         ]);
       }
+      // Say so at once: pools waiting on this template clone from it on the next pass.
+      await this.updateTemplateState(template, eligibleHosts);
     });
   }
 
   /** ready once one host has the current version; failed when every eligible host failed. */
   private async updateTemplateState(
     template: TemplateEntity,
-    builds: TemplateBuildEntity[],
     eligibleHosts: number,
   ): Promise<void> {
-    const current = builds.filter(
-      (b) => b.templateId === template.id && b.version === template.version,
-    );
-    // Re-read: a build job may have finished since the pass loaded the rows.
-    const fresh = current.length
-      ? await this.db.getRepository(TemplateBuildEntity).findByIds(current.map((b) => b.id))
-      : [];
+    const fresh = await this.db
+      .getRepository(TemplateBuildEntity)
+      .find({ where: { templateId: template.id, version: template.version } });
     let state: TemplateEntity['state'] = 'building';
     let error: string | null = null;
     let builtAt: Date | null = null;
