@@ -82,6 +82,16 @@ export class Env {
   @Max(86400, { message: 'WARMPOOL_STUCK_TIMEOUT_SECONDS must be an integer between 5 and 86400' })
   WARMPOOL_STUCK_TIMEOUT_SECONDS = 600;
 
+  /** How often the reconciler compares what hosts really hold with the database. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt({ message: 'WARMPOOL_ORPHAN_SCAN_INTERVAL_MS must be an integer between 0 and 3600000' })
+  @Min(0, { message: 'WARMPOOL_ORPHAN_SCAN_INTERVAL_MS must be an integer between 0 and 3600000' })
+  @Max(3_600_000, {
+    message: 'WARMPOOL_ORPHAN_SCAN_INTERVAL_MS must be an integer between 0 and 3600000',
+  })
+  WARMPOOL_ORPHAN_SCAN_INTERVAL_MS = 10_000;
+
   /** How often a waiting lease request re-reads its row when no wake-up arrives. */
   @IsOptional()
   @Transform(toInt)

@@ -2,11 +2,11 @@ import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, IsNull, Not } from 'typeorm';
 import { ConflictError, NotFoundError, ValidationFailedError } from '../common/errors';
-import { queryRows } from '../database/sql';
+import { queryOne, queryRows } from '../database/sql';
 import { ContainerDriver, DriverKind, HostTarget } from '../drivers/container-driver';
 import { DriverRegistry } from '../drivers/driver-registry';
 import { EventsService } from '../events/events.service';
-import { HostEntity, HostState } from './host.entity';
+import { HostEntity, HostHealth, HostState } from './host.entity';
 import { hostConfigProblems } from './host-options';
 import { PatchHostDto, PutHostDto, HostView } from './dto/host.dto';
 import { containerAddressCount, defaultSubnet, gatewayOf, parseSubnet } from './subnet';
@@ -166,24 +166,48 @@ export class HostsService {
     host.downUntil = null;
   }
 
-  /** A driver call failed; repeated failures open the circuit breaker for a growing while. */
+  /**
+   * A driver call failed; repeated failures open the circuit breaker for a growing while.
+   * One statement counts and decides, so concurrent failures on a host are all counted.
+   */
   async recordFailure(host: HostEntity, op: string, message: string): Promise<void> {
-    const failures = host.consecutiveFailures + 1;
-    const down = failures >= FAILURES_BEFORE_DOWN;
-    const downMs = Math.min(DOWN_MAX_MS, DOWN_BASE_MS * 2 ** (failures - FAILURES_BEFORE_DOWN));
     const lastError = `${op}: ${message}`.slice(0, 2000);
-    const patch = {
-      consecutiveFailures: failures,
+    const row = await queryOne<{
+      failures: number;
+      health: HostHealth;
+      down_until: Date | null;
+      opened: boolean;
+    }>(
+      this.db,
+      `WITH before AS (SELECT health FROM hosts WHERE id = $1)
+       UPDATE hosts h
+          SET consecutive_failures = h.consecutive_failures + 1,
+              last_error = $2,
+              health = CASE WHEN h.consecutive_failures + 1 >= $3 THEN 'down' ELSE h.health END,
+              down_until = CASE WHEN h.consecutive_failures + 1 >= $3
+                                THEN now() + make_interval(secs => least($5::float8,
+                                       $4::float8 * power(2, h.consecutive_failures + 1 - $3)))
+                                ELSE h.down_until END,
+              updated_at = now()
+         FROM before
+        WHERE h.id = $1
+       RETURNING h.consecutive_failures AS failures, h.health, h.down_until,
+                 (before.health = 'up' AND h.health = 'down') AS opened`,
+      [host.id, lastError, FAILURES_BEFORE_DOWN, DOWN_BASE_MS / 1000, DOWN_MAX_MS / 1000],
+    );
+    if (!row) return;
+    Object.assign(host, {
+      consecutiveFailures: row.failures,
       lastError,
-      health: down ? ('down' as const) : host.health,
-      downUntil: down ? new Date(Date.now() + downMs) : host.downUntil,
-    };
-    await this.repo.update({ id: host.id }, patch);
-    Object.assign(host, patch);
-    if (down) {
-      this.logger.warn(`host ${host.name} marked down for ${downMs} ms after ${failures} failures`);
+      health: row.health,
+      downUntil: row.down_until ? new Date(row.down_until) : null,
+    });
+    if (row.opened) {
+      this.logger.warn(
+        `host ${host.name} marked down after ${row.failures} failures: ${lastError}`,
+      );
       await this.events.record(this.db, [
-        { type: 'host.down', hostId: host.id, details: { failures, lastError } },
+        { type: 'host.down', hostId: host.id, details: { failures: row.failures, lastError } },
       ]);
     }
   }

@@ -43,7 +43,6 @@ export interface PassReport {
 /** Backoff of a pool whose launches fail: 1 s doubling to a minute. */
 const POOL_BACKOFF_BASE_MS = 1000;
 const POOL_BACKOFF_MAX_MS = 60_000;
-const ORPHAN_SCAN_INTERVAL_MS = 10_000;
 const HOUSEKEEPING_INTERVAL_MS = 60_000;
 
 interface PoolCounts {
@@ -184,7 +183,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
       report.templateBuilds = (await this.templates.pass(hosts)).started;
       await this.sizePools(hosts, report);
       await this.startPendingJobs(hosts, report);
-      if (Date.now() - this.lastOrphanScan >= ORPHAN_SCAN_INTERVAL_MS) {
+      if (Date.now() - this.lastOrphanScan >= this.config.get('WARMPOOL_ORPHAN_SCAN_INTERVAL_MS')) {
         this.lastOrphanScan = Date.now();
         await this.scanHosts(hosts, report);
       }
@@ -215,8 +214,10 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
   }
 
   /**
-   * 2. Containers stuck in a transitional state fail (and are then destroyed). A new
-   * leader also fails provisioning it is not doing itself: whoever started it is gone.
+   * 2. Containers stuck in a transitional state fail (and are then destroyed), even while a
+   * worker still waits on the driver: its own guarded transition will then find the state
+   * changed and clean up. A new leader also fails provisioning it is not doing itself:
+   * whoever started it is gone.
    */
   private async failStuck(newLeader: boolean): Promise<number> {
     const timeoutMs = this.config.get('WARMPOOL_STUCK_TIMEOUT_SECONDS') * 1000;
@@ -224,9 +225,8 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     const rows = await this.containers.inStates(this.db, ['provisioning', 'recycling', 'retiring']);
     const stuck = rows.filter(
       (c) =>
-        !this.lifecycle.isBusy(c.id) &&
-        (now - new Date(c.state_changed_at).getTime() > timeoutMs ||
-          (newLeader && c.state === 'provisioning')),
+        now - new Date(c.state_changed_at).getTime() > timeoutMs ||
+        (newLeader && c.state === 'provisioning' && !this.lifecycle.isBusy(c.id)),
     );
     if (stuck.length === 0) return 0;
     const moved = await this.containers.transition(
@@ -515,6 +515,12 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
         [host.id],
       );
       const knownNames = new Set(known.map((k) => k.name));
+      // "Two consecutive sightings": forget names this scan of the host did not see.
+      for (const key of [...this.sightings.keys()]) {
+        if (key.startsWith(`${host.id}/`) && !onHost.has(key.slice(host.id.length + 1))) {
+          this.sightings.delete(key);
+        }
+      }
       for (const name of names) {
         const key = `${host.id}/${name}`;
         if (knownNames.has(name)) {

@@ -151,20 +151,24 @@ export async function seedSimPool(t: TestApp, options: SimPoolOptions = {}): Pro
   await settle(t, pool);
 }
 
-/** Reconcile until nothing is provisioning/recycling/retiring in the pool (bounded). */
-export async function settle(t: TestApp, pool = 'p1', passes = 20): Promise<PoolStatus> {
+/**
+ * Reconcile until the pool is steady: nothing provisioning, recycling or retiring, at
+ * least the target ready, and the same status two passes in a row (bounded).
+ */
+export async function settle(t: TestApp, pool = 'p1', passes = 30): Promise<PoolStatus> {
   let status: PoolStatus | undefined;
+  let previous = '';
   for (let i = 0; i < passes; i++) {
     await t.reconcile();
     status = await poolStatus(t, pool);
-    if (
+    const steady =
       status.provisioning === 0 &&
       status.recycling === 0 &&
       status.retiring === 0 &&
-      status.ready >= status.target
-    ) {
-      return status;
-    }
+      status.ready >= status.target;
+    const now = JSON.stringify(status);
+    if (steady && now === previous) return status;
+    previous = now;
   }
   throw new Error(`pool ${pool} did not settle: ${JSON.stringify(status)}`);
 }
