@@ -1,4 +1,5 @@
 import { parseHostAddress, InvalidHostAddressError } from '../drivers/command-runner.factory';
+import { BRIDGE_NAME } from '../drivers/lxc/lxc-network';
 import { parseSshOptions } from '../drivers/ssh-command-runner';
 import type { HostDriver } from './host.entity';
 
@@ -61,15 +62,11 @@ export function hostConfigProblems(
         out.push({ field, problems: ['lxcPath must be an absolute path'] });
       }
     } else if (key === 'bridge') {
-      if (typeof value !== 'string' || !/^[a-z][a-z0-9-]{0,14}$/.test(value)) {
+      if (typeof value !== 'string' || !BRIDGE_NAME.test(value)) {
         out.push({
           field,
-          problems: ['bridge must be an interface name of at most 15 characters'],
+          problems: ['bridge must be 1-15 letters, digits or _, starting with a letter'],
         });
-      }
-    } else if (key === 'tool') {
-      if (value !== 'vzctl' && value !== 'prlctl') {
-        out.push({ field, problems: ["tool must be 'vzctl' or 'prlctl'"] });
       }
     } else if (key === 'blockDevice') {
       if (

@@ -74,6 +74,23 @@ export function parseBlockDevice(text: string): string | null {
   return `${match[1]}:${match[2]}`;
 }
 
+const DEVICE_PATH = /^\/dev\/[A-Za-z0-9._/-]+$/;
+
+/** A device node path as `options.blockDevice` may give it (resolved on the host). */
+export function isDevicePath(text: string): boolean {
+  return DEVICE_PATH.test(text) && !text.split('/').includes('..');
+}
+
+/**
+ * `stat -L -c %F:%t:%T <path>` → "major:minor" (stat prints both in hex), or null when the
+ * path is not a block device.
+ */
+export function parseStatBlockDevice(text: string): string | null {
+  const match = /^block special file:([0-9a-f]+):([0-9a-f]+)$/.exec(text.trim());
+  if (!match) return null;
+  return `${parseInt(match[1], 16)}:${parseInt(match[2], 16)}`;
+}
+
 const POSITIVE_LIMITS = ['memoryMb', 'cpus', 'cpuLimitPercent'] as const;
 const NON_NEGATIVE_LIMITS = ['swapMb', 'iops', 'diskMb'] as const;
 const WHOLE_LIMITS: readonly string[] = ['memoryMb', 'swapMb', 'iops', 'diskMb'];

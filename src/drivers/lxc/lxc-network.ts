@@ -7,7 +7,8 @@ export const SHARED_VETH_PREFIX = 'wps';
 /** Linux caps interface names at 15 characters (IFNAMSIZ - 1). */
 export const MAX_IFNAME = 15;
 
-const BRIDGE_NAME = /^[A-Za-z][A-Za-z0-9_]{0,14}$/;
+/** nft tables are named after the bridge, so no '-' (the admin API validates with this too). */
+export const BRIDGE_NAME = /^[A-Za-z][A-Za-z0-9_]{0,14}$/;
 
 function shortHash(text: string, length: number): string {
   return createHash('sha256').update(text).digest('hex').slice(0, length);

@@ -16,9 +16,11 @@ import {
   CgroupLayout,
   CgroupSetting,
   configKey,
+  isDevicePath,
   limitSettings,
   parseBlockDevice,
   parseCgroupLayout,
+  parseStatBlockDevice,
   resourcesProblem,
   settingApplied,
 } from './cgroup';
@@ -654,12 +656,23 @@ export class LxcDriver extends ContainerDriver {
     return parseCgroupLayout(mountinfo.stdout);
   }
 
-  /** The whole disk under the lxc path (`options.blockDevice` overrides), or null. */
+  /**
+   * The whole disk to throttle: `options.blockDevice` ("8:0", or a device path such as
+   * /dev/sda, which the API asks for, resolved on the host), else the disk under the lxc path.
+   * null when there is none.
+   */
   private async blockDevice(ctx: HostContext, op: string): Promise<string | null> {
     const configured = ctx.host.options.blockDevice;
     if (configured !== undefined) {
-      const device = typeof configured === 'string' ? parseBlockDevice(configured) : null;
-      if (!device) throw new DriverError(op, 'options.blockDevice must look like "8:0"', false);
+      const device =
+        typeof configured === 'string' ? await this.configuredDevice(ctx, op, configured) : null;
+      if (!device) {
+        throw new DriverError(
+          op,
+          'options.blockDevice must be a block device of the host, such as /dev/sda or "8:0"',
+          false,
+        );
+      }
       return device;
     }
     const mount = await this.run(ctx, op, [
@@ -671,8 +684,24 @@ export class LxcDriver extends ContainerDriver {
       ctx.lxcPath,
     ]);
     const device = mount.exitCode === 0 ? parseBlockDevice(mount.stdout) : null;
-    if (!device) return null;
-    // Throttling takes whole disks only; a partition's parent directory in sysfs is its disk.
+    return device ? this.wholeDisk(ctx, op, device) : null;
+  }
+
+  private async configuredDevice(
+    ctx: HostContext,
+    op: string,
+    text: string,
+  ): Promise<string | null> {
+    const numbers = parseBlockDevice(text);
+    if (numbers) return numbers;
+    if (!isDevicePath(text)) return null;
+    const stat = await this.run(ctx, op, ['stat', '-L', '-c', '%F:%t:%T', text]);
+    const device = stat.exitCode === 0 ? parseStatBlockDevice(stat.stdout) : null;
+    return device ? this.wholeDisk(ctx, op, device) : null;
+  }
+
+  /** Throttling takes whole disks only; a partition's parent directory in sysfs is its disk. */
+  private async wholeDisk(ctx: HostContext, op: string, device: string): Promise<string | null> {
     const partition = await this.run(ctx, op, ['test', '-e', `/sys/dev/block/${device}/partition`]);
     if (partition.exitCode !== 0) return device;
     const parent = await this.run(ctx, op, ['cat', `/sys/dev/block/${device}/../dev`]);
