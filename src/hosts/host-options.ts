@@ -76,6 +76,10 @@ export function hostConfigProblems(
       ) {
         out.push({ field, problems: ['blockDevice must be a /dev/ path'] });
       }
+    } else if (key === 'tool') {
+      if (value !== 'vzctl' && value !== 'prlctl') {
+        out.push({ field, problems: ["tool must be 'vzctl' or 'prlctl'"] });
+      }
     } else if (key === 'execMode') {
       if (value !== 'exec3' && value !== 'exec2') {
         out.push({ field, problems: ["execMode must be 'exec3' or 'exec2'"] });

@@ -658,7 +658,8 @@ describe('hostConfigProblems', () => {
     ['lxc', { lxcPath: '/var/lib/../lxc' }, ['options.lxcPath']],
     ['lxc', { lxcPath: '/var/lib/lxc dir' }, ['options.lxcPath']],
     ['lxc', { lxcPath: 5 }, ['options.lxcPath']],
-    ['lxc', { bridge: 'Br0' }, ['options.bridge']],
+    // nft tables are named after the bridge: no '-'.
+    ['lxc', { bridge: 'br-0' }, ['options.bridge']],
     ['lxc', { bridge: 'a234567890123456' }, ['options.bridge']],
     ['openvz', { tool: 'vzctl7' }, ['options.tool']],
     ['openvz', { legacy: 'yes' }, ['options.legacy']],
