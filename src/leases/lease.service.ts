@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { principalKey, Principal } from '../common/auth/principal';
@@ -60,9 +60,10 @@ function canonical(value: unknown): string {
 }
 
 @Injectable()
-export class LeaseService {
-  private readonly logger = new Logger('leases');
+export class LeaseService implements BeforeApplicationShutdown {
   private readonly hostNames = new Map<string, string>();
+  /** Waiting requests give up when the service stops, instead of holding shutdown up. */
+  private readonly shutdown = new AbortController();
 
   constructor(
     private readonly db: DataSource,
@@ -75,6 +76,10 @@ export class LeaseService {
     private readonly metrics: MetricsService,
     private readonly config: AppConfig,
   ) {}
+
+  beforeApplicationShutdown(): void {
+    this.shutdown.abort();
+  }
 
   /**
    * POST /v1/leases. The warm path is one transaction with no driver call: quota, the
@@ -443,7 +448,8 @@ export class LeaseService {
     // An empty pool below maxTotal starts provisioning for its waiters at once.
     this.kicker.kick();
     const deadline = Date.now() + request.waitSeconds * 1000;
-    let outcome = await this.awaitRequest(pending, deadline, abort);
+    const stop = abort ? AbortSignal.any([abort, this.shutdown.signal]) : this.shutdown.signal;
+    let outcome = await this.awaitRequest(pending, deadline, stop);
     if (!outcome || outcome.state === 'pending') outcome = await this.queue.withdraw(pending.id);
     switch (outcome.state) {
       case 'fulfilled': {
@@ -469,6 +475,8 @@ export class LeaseService {
         }
         throw new ConflictError('the lease request was rejected');
       default:
+        if (this.shutdown.signal.aborted)
+          throw new UnavailableError('the service is shutting down');
         throw await this.exhausted(pool.id, pool.name, request.count);
     }
   }
@@ -495,20 +503,18 @@ export class LeaseService {
         const remaining = deadline - Date.now();
         if (remaining <= 0 || abort?.aborted) return current;
         const woken = await new Promise<boolean>((resolve) => {
-          const timer = setTimeout(
-            () => resolve(false),
-            Math.min(remaining, this.config.get('WARMPOOL_WAIT_POLL_MS')),
-          );
-          const onAbort = (): void => {
-            clearTimeout(timer);
-            resolve(true);
-          };
-          abort?.addEventListener('abort', onAbort, { once: true });
-          wake = () => {
+          const done = (value: boolean): void => {
             clearTimeout(timer);
             abort?.removeEventListener('abort', onAbort);
-            resolve(true);
+            resolve(value);
           };
+          const onAbort = (): void => done(true);
+          const timer = setTimeout(
+            () => done(false),
+            Math.min(remaining, this.config.get('WARMPOOL_WAIT_POLL_MS')),
+          );
+          abort?.addEventListener('abort', onAbort, { once: true });
+          wake = () => done(true);
         });
         if (!woken) await this.queue.dispatch(pending.pool_id);
       }

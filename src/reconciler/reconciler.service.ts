@@ -255,7 +255,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     );
     const counts = await this.poolCounts();
     const waiting = await this.queue.waitingByPool();
-    const goldens = await this.templates.readyGoldens();
+    const goldens = await this.templates.goldenRefs({ readyOnly: true });
     const ready = await queryRows<{
       id: string;
       pool_id: string;
@@ -455,19 +455,8 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     const templates = new Map(
       (await this.db.getRepository(TemplateEntity).find()).map((t) => [t.id, t]),
     );
-    const goldens = await this.templates.readyGoldens();
-    const allGoldens = await queryRows<{
-      template_id: string;
-      version: number;
-      host_id: string;
-      ref: string;
-    }>(
-      this.db,
-      `SELECT template_id, version, host_id, ref FROM template_builds WHERE ref IS NOT NULL`,
-    );
-    const refs = new Map(
-      allGoldens.map((g) => [goldenKey(g.template_id, g.version, g.host_id), g.ref]),
-    );
+    // A container keeps its golden's ref even while that build is being superseded.
+    const goldens = await this.templates.goldenRefs({ readyOnly: false });
     return (row) => {
       const host = hosts.find((h) => h.id === row.host_id);
       const pool = pools.get(row.pool_id);
@@ -485,7 +474,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
         container: row,
         host,
         pool: poolRef,
-        golden: goldens.get(key) ?? refs.get(key) ?? null,
+        golden: goldens.get(key) ?? null,
         reusable:
           host.state === 'active' &&
           template !== undefined &&

@@ -37,8 +37,8 @@ export class TemplateBuilder {
     while (this.jobs.size > 0) await Promise.allSettled([...this.jobs]);
   }
 
-  /** Ready golden refs by template id, version and host id. */
-  async readyGoldens(): Promise<Map<string, string>> {
+  /** Golden refs by template id, version and host id (those built, or only the ready ones). */
+  async goldenRefs(options: { readyOnly: boolean }): Promise<Map<string, string>> {
     const rows = await queryRows<{
       template_id: string;
       version: number;
@@ -46,7 +46,8 @@ export class TemplateBuilder {
       ref: string;
     }>(
       this.db,
-      `SELECT template_id, version, host_id, ref FROM template_builds WHERE state = 'ready'`,
+      `SELECT template_id, version, host_id, ref FROM template_builds
+        WHERE ref IS NOT NULL ${options.readyOnly ? `AND state = 'ready'` : ''}`,
     );
     return new Map(rows.map((r) => [goldenKey(r.template_id, r.version, r.host_id), r.ref]));
   }

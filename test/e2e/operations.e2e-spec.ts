@@ -127,3 +127,26 @@ forEachBackend('operations', (backend) => {
     expect(huge.body.code).toBe('validation_failed');
   });
 });
+
+describe('shutdown [embedded]', () => {
+  it('answers waiting requests 503 unavailable at once instead of holding the shutdown up', async () => {
+    const t = await startTestApp('embedded');
+    await seedSimPool(t, { minReady: 0, maxTotal: 0, maxReady: 0 });
+    const waiting = t.http
+      .post('/v1/leases')
+      .set(t.admin)
+      .send({ pool: 'p1', waitSeconds: 600 })
+      .then((r) => r);
+    for (let i = 0; i < 100; i++) {
+      const status = await t.http.get('/v1/admin/pools/p1').set(t.admin);
+      if (status.body.status.waiting === 1) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const started = Date.now();
+    await t.close();
+    const res = await waiting;
+    expect(res.status).toBe(503);
+    expect(res.body.code).toBe('unavailable');
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+});
