@@ -6,31 +6,7 @@ import { CommandStartError } from '../../src/drivers/command-runner';
 import { SshCommandRunner, SshOptions } from '../../src/drivers/ssh-command-runner';
 import { describeWith } from '../support/services';
 import { startSshd, TestSshd } from '../support/sshd';
-
-const HOSTILE_WORDS = [
-  "it's",
-  "'\\''",
-  '"double" and "$HOME"',
-  '$(touch /tmp/warmpool-pwned)',
-  '`touch /tmp/warmpool-pwned`',
-  '${IFS}',
-  'a;b',
-  'a && b || c',
-  'a | b &',
-  '*',
-  '~',
-  '',
-  ' ',
-  'line1\nline2',
-  'tab\there',
-  'back\\slash\\',
-  '-n',
-  '--',
-  '!',
-  '#not a comment',
-  '>out <in 2>&1',
-  'naïve ünïcødé 漢字 🚀',
-];
+import { HOSTILE_WORDS } from '../support/hostile-words';
 
 /** The sshd runs on this machine, so the remote processes can be inspected here. */
 function isAlive(pid: number): boolean {

@@ -3,33 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CommandStartError } from '../../src/drivers/command-runner';
 import { BoundedOutput, LocalCommandRunner } from '../../src/drivers/local-command-runner';
-
-/** Words a shell would expand, split or choke on; they must reach the program unchanged. */
-const HOSTILE_WORDS = [
-  "it's",
-  '"double"',
-  '$(touch /tmp/warmpool-pwned)',
-  '`touch /tmp/warmpool-pwned`',
-  '${HOME}',
-  'a;b',
-  'a && b || c',
-  'a | b',
-  '*',
-  '?',
-  '~',
-  '',
-  ' ',
-  'line1\nline2',
-  'tab\there',
-  'back\\slash',
-  "'\\''",
-  '-n',
-  '--',
-  '!',
-  '#not a comment',
-  '>out <in',
-  'naïve ünïcødé 漢字 🚀',
-];
+import { HOSTILE_WORDS } from '../support/hostile-words';
 
 /** Alive = exists and is not a zombie waiting to be reaped (this sandbox's pid 1 may never reap). */
 function isAlive(pid: number): boolean {

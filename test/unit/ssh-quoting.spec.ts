@@ -11,44 +11,7 @@ import {
   shellQuote,
   sshArgv,
 } from '../../src/drivers/ssh-command-runner';
-
-const HOSTILE_WORDS = [
-  "it's",
-  "''",
-  "'\\''",
-  '"double" and "$HOME"',
-  '$(touch /tmp/warmpool-pwned)',
-  '`touch /tmp/warmpool-pwned`',
-  '${IFS}',
-  'a;b',
-  'a && b || c',
-  'a | b &',
-  '*',
-  '/*',
-  '?',
-  '[a-z]',
-  '~',
-  '~root',
-  '',
-  ' ',
-  '  leading and trailing  ',
-  'line1\nline2',
-  '\n',
-  'tab\there',
-  'cr\rhere',
-  'back\\slash\\',
-  '\\',
-  '-n',
-  '--',
-  '!',
-  '!!',
-  '#not a comment',
-  '>out <in 2>&1',
-  '{a,b}',
-  '%s %d',
-  'naïve ünïcødé 漢字 🚀',
-  '\u0001\u001f\u007f',
-];
+import { HOSTILE_WORDS } from '../support/hostile-words';
 
 /** The words as a shell sees them after parsing the quoted command line. */
 function throughShell(shell: string, words: string[]): string[] {
