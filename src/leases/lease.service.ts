@@ -33,6 +33,8 @@ interface PoolForLease {
   max_lease_seconds: number;
   max_total: number;
   has_waiters: boolean;
+  /** The tenant's room under maxConcurrentContainers (null for an admin). */
+  quota_room: number | null;
 }
 
 export interface CreatedLease {
@@ -93,7 +95,8 @@ export class LeaseService implements BeforeApplicationShutdown {
     abort?: AbortSignal,
   ): Promise<CreatedLease> {
     const started = process.hrtime.bigint();
-    const pool = await this.poolForLease(dto.pool);
+    const tenantId = principal.kind === 'tenant' ? principal.tenantId : null;
+    const pool = await this.poolForLease(dto.pool, tenantId);
     const count = dto.count ?? 1;
     const waitSeconds = dto.waitSeconds ?? 30;
     const ttlSeconds = dto.ttlSeconds ?? pool.default_lease_seconds;
@@ -104,7 +107,6 @@ export class LeaseService implements BeforeApplicationShutdown {
       );
     }
     const labels = dto.labels ?? {};
-    const tenantId = principal.kind === 'tenant' ? principal.tenantId : null;
     const tenantKey = principalKey(principal);
     const requestHash = idempotencyKey
       ? createHash('sha256')
@@ -131,6 +133,11 @@ export class LeaseService implements BeforeApplicationShutdown {
           abort,
         );
         if (replay) return replay;
+      }
+      // A read without a lock: a tenant over its quota goes no further. The transaction
+      // below still takes the quota with a conditional update, so a race cannot overdraw it.
+      if (tenantId && pool.quota_room !== null && pool.quota_room < count) {
+        throw await this.quotaError(tenantId, count);
       }
       // Waiters are ahead in the queue: a newcomer may not jump it.
       if (!pool.has_waiters) {
@@ -316,14 +323,16 @@ export class LeaseService implements BeforeApplicationShutdown {
     return lease;
   }
 
-  private async poolForLease(name: string): Promise<PoolForLease> {
+  private async poolForLease(name: string, tenantId: string | null): Promise<PoolForLease> {
     const pool = await queryOne<PoolForLease>(
       this.db,
       `SELECT p.id, p.name, p.default_lease_seconds, p.max_lease_seconds, p.max_total,
               EXISTS (SELECT 1 FROM lease_requests r
-                       WHERE r.pool_id = p.id AND r.state = 'pending' AND r.deadline > now()) AS has_waiters
+                       WHERE r.pool_id = p.id AND r.state = 'pending' AND r.deadline > now()) AS has_waiters,
+              (SELECT t.max_concurrent_containers - t.leased_containers
+                 FROM tenants t WHERE t.id = $2) AS quota_room
          FROM pools p WHERE p.name = $1 AND p.deleted_at IS NULL`,
-      [name],
+      [name, tenantId],
     );
     if (!pool) throw NotFoundError.of('pool', name);
     return pool;
@@ -342,8 +351,6 @@ export class LeaseService implements BeforeApplicationShutdown {
     // Nothing in here may use this.db: embedded PGlite has one connection, held by tx.
     const result = await this.db
       .transaction(async (tx) => {
-        if (tenantId && !(await this.store.reserveQuota(tx, tenantId, count)))
-          throw new QuotaShort();
         const leaseId = randomUUID();
         const taken = await this.containers.leaseReady(tx, pool.id, count, leaseId);
         if (taken.length < count) throw new NotEnoughReady();
@@ -366,6 +373,12 @@ export class LeaseService implements BeforeApplicationShutdown {
           ))
         ) {
           throw new IdempotencyRace();
+        }
+        // The tenant row is locked last, so a tenant's concurrent leases queue on it only for
+        // this statement and the commit. Lock order stays deadlock-free: the containers were
+        // taken with SKIP LOCKED, and whoever holds a tenant row never waits on ready ones.
+        if (tenantId && !(await this.store.reserveQuota(tx, tenantId, count))) {
+          throw new QuotaShort();
         }
         return { row, containers: taken };
       })

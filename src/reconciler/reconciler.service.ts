@@ -44,6 +44,7 @@ export interface PassReport {
 const POOL_BACKOFF_BASE_MS = 1000;
 const POOL_BACKOFF_MAX_MS = 60_000;
 const HOUSEKEEPING_INTERVAL_MS = 60_000;
+const KICK_SPACING_MS = 50;
 
 interface PoolCounts {
   byState: Partial<Record<ContainerState, number>>;
@@ -65,6 +66,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
   private wasLeader = false;
   private lastOrphanScan = 0;
   private lastHousekeeping = 0;
+  private lastPassEnded = 0;
   private readonly sightings = new Map<string, number>();
   private readonly poolBackoff = new Map<string, { until: number; failures: number }>();
   private unsubscribe: Unsubscribe | null = null;
@@ -118,7 +120,10 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
   trigger(): void {
     if (this.stopped || this.kickScheduled) return;
     this.kickScheduled = true;
-    setImmediate(() => {
+    // At a high lease rate, kicked passes would run back to back in front of requests:
+    // space them by a few tens of milliseconds (the backfill waits that much longer).
+    const wait = Math.max(0, KICK_SPACING_MS - (Date.now() - this.lastPassEnded));
+    setTimeout(() => {
       this.kickScheduled = false;
       if (this.running) {
         this.rerun = true;
@@ -127,7 +132,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
       void this.runPass().catch((err: Error) =>
         this.logger.error(`pass failed: ${err.stack ?? err.message}`),
       );
-    });
+    }, wait);
   }
 
   /** Run one pass now (never two at once); with waitForJobs, also wait for the driver work it started. */
@@ -143,6 +148,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
       return report;
     } finally {
       this.running = null;
+      this.lastPassEnded = Date.now();
       if (this.rerun && !this.stopped) {
         this.rerun = false;
         this.trigger();

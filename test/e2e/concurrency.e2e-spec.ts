@@ -48,6 +48,24 @@ forEachBackend('concurrency', (backend) => {
     for (const r of ok) await t.http.delete(`/v1/leases/${r.body.id}`).set(t.admin).expect(200);
   });
 
+  it("concurrent requests never overdraw a tenant's quota", async () => {
+    await seedSimPool(t, { pool: 'quota', minReady: 20, maxReady: 20, maxTotal: 20 });
+    const small = await createTenant(t, 'small', 5);
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        t.http.post('/v1/leases').set(small).send({ pool: 'quota', waitSeconds: 0 }),
+      ),
+    );
+    expect(responses.filter((r) => r.status === 201)).toHaveLength(5);
+    const refused = responses.filter((r) => r.status !== 201);
+    expect(refused.map((r) => r.body.code)).toEqual(Array(15).fill('quota_exceeded'));
+    expect(await poolStatus(t, 'quota')).toMatchObject({ leased: 5, ready: 15 });
+    await assertInvariants(t);
+    for (const r of responses.filter((x) => x.status === 201)) {
+      await t.http.delete(`/v1/leases/${r.body.id}`).set(small).expect(200);
+    }
+  });
+
   it('concurrent count: 3 requests never leave a partial lease', async () => {
     await seedSimPool(t, { pool: 'triples', minReady: 10, maxReady: 10, maxTotal: 10 });
     const responses = await Promise.all(

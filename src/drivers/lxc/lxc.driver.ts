@@ -93,6 +93,7 @@ export class LxcDriver extends ContainerDriver {
   private readonly logger = new Logger(LxcDriver.name);
   /** Unenforceable limits are reported once per host and reason, not on every clone. */
   private readonly reported = new Set<string>();
+  private readonly cgroupLayouts = new Map<string, Promise<CgroupLayout>>();
 
   async isAvailable(host: HostTarget): Promise<boolean> {
     try {
@@ -651,9 +652,19 @@ export class LxcDriver extends ContainerDriver {
     return plan.settings;
   }
 
-  private async cgroupLayout(ctx: HostContext, op: string): Promise<CgroupLayout> {
-    const mountinfo = await this.runOk(ctx, op, ['cat', '/proc/self/mountinfo']);
-    return parseCgroupLayout(mountinfo.stdout);
+  /** A host's cgroup mounts do not change under us: read them once per host, not per container. */
+  private cgroupLayout(ctx: HostContext, op: string): Promise<CgroupLayout> {
+    const key = `${ctx.host.name}\0${ctx.host.address}`;
+    let layout = this.cgroupLayouts.get(key);
+    if (!layout) {
+      layout = this.runOk(ctx, op, ['cat', '/proc/self/mountinfo']).then((m) =>
+        parseCgroupLayout(m.stdout),
+      );
+      // A failed read is not remembered: the next container asks again.
+      layout.catch(() => this.cgroupLayouts.delete(key));
+      this.cgroupLayouts.set(key, layout);
+    }
+    return layout;
   }
 
   /**
